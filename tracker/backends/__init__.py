@@ -1,0 +1,1 @@
+"""Counter backends: where and how the counts are kept in the cache."""
