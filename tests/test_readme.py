@@ -8,8 +8,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def quick_start_commands():
     text = (ROOT / "README.rst").read_text()
-    section = text.split("Quick start\n===========", 1)[1].split("\n.. contents::", 1)[0]
-    return [line.strip() for line in section.splitlines() if line.startswith("    python3 ")]
+    section = text.split("Quick start\n===========", 1)[1].split("\n.. contents::", 1)[
+        0
+    ]
+    return [
+        line.strip() for line in section.splitlines() if line.startswith("    python3 ")
+    ]
 
 
 def test_readme_opens_with_exactly_two_commands():
@@ -25,13 +29,17 @@ def test_ci_runs_readmes_test_command_verbatim():
     lines = [line.strip() for line in script.splitlines()]
     assert quick_start_commands()[1] in lines
     # ... as its last step, so CI fails exactly when the test command fails.
-    assert [line for line in lines if line and not line.startswith("#")][-1] == quick_start_commands()[1]
+    assert [line for line in lines if line and not line.startswith("#")][
+        -1
+    ] == quick_start_commands()[1]
 
 
 def test_ci_sets_every_server_variable_the_tests_read():
     script = (ROOT / ".ci" / "run").read_text()
     settings = (ROOT / "tests" / "settings.py").read_text()
-    needed = set(re.findall(r'"(TRACKER_TEST_[A-Z]+)"', settings)) - {"TRACKER_TEST_RUN_ID"}
+    needed = set(re.findall(r'"(TRACKER_TEST_[A-Z]+)"', settings)) - {
+        "TRACKER_TEST_RUN_ID"
+    }
     assert needed
     for name in needed:
         assert f"export {name}=" in script

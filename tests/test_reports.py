@@ -264,3 +264,29 @@ def test_statistic_str_reads_well(db_alias):
             f"view of testapp.article 4 on {day}: 1",
         ]
     )
+
+
+def test_live_total_combines_a_row_with_the_cache(cache_backend, db_alias):
+    from tracker.reports import live_total
+
+    tracker = Tracker()
+    tracker.incr_labels("live|other")
+    fold(using=db_alias)
+    tracker.incr_labels("live")
+    tracker.incr_labels("live")
+    row = Statistic.objects.using(db_alias).get(label="live")
+    counter = row.as_counter()
+    assert counter == Counter("live")
+    value = get_backend().read_values(local_today(), [counter])[counter]
+    assert live_total(row.counter, row.counter_mark, value) == 3
+    assert live_total(0, 0, value) == 3
+    assert live_total(row.counter, row.counter_mark, None) == 1
+
+
+def test_as_counter_of_an_object_row(db_alias):
+    Tracker().incr_object(Page(pk="home"), label="download")
+    fold(using=db_alias)
+    row = Statistic.objects.using(db_alias).get()
+    assert row.as_counter() == Counter(
+        "download", model="testapp.page", object_id="home"
+    )

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from tracker.counters import Tracker
+from tracker.keys import Counter
 from tracker.labels import (
     MAX_CATEGORY_LENGTH,
     MAX_DOM_ID_LENGTH,
@@ -107,6 +108,19 @@ class Statistic(models.Model):
                 name="tracker_stat_object_day",
             ),
         ]
+
+    def as_counter(self) -> Counter:
+        """The cache counter this row folds (its identity apart from the day)."""
+        if self.content_type_id:
+            content_type = ContentType.objects.db_manager(self._state.db).get_for_id(
+                self.content_type_id
+            )
+            return Counter(
+                self.label,
+                model=f"{content_type.app_label}.{content_type.model}",
+                object_id=self.object_id,
+            )
+        return Counter(self.label, self.category, self.dom_id)
 
     def __str__(self) -> str:
         if self.content_type_id:

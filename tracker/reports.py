@@ -101,6 +101,16 @@ def advance(total: int, mark: int, value: int | None) -> tuple[int, int, int]:
     return total + moved, value, moved
 
 
+def live_total(total: int, mark: int, value: int | None) -> int:
+    """A row's count including what the cache holds beyond its last fold.
+
+    ``total`` and ``mark`` are a row's ``counter`` and ``counter_mark`` (or
+    ``uniques`` and ``uniques_mark``); ``value`` the counter's packed cached
+    value (``backend.read_values``), or None. Without a row, pass 0 and 0.
+    """
+    return advance(total, mark, value)[0]
+
+
 def fold(
     *,
     days: Iterable[datetime.date] | None = None,
