@@ -109,30 +109,29 @@ class Statistic(models.Model):
             ),
         ]
 
-    def as_counter(self) -> Counter:
-        """The cache counter this row folds (its identity apart from the day)."""
-        if self.content_type_id:
-            content_type = ContentType.objects.db_manager(self._state.db).get_for_id(
-                self.content_type_id
-            )
-            return Counter(
-                self.label,
-                model=f"{content_type.app_label}.{content_type.model}",
-                object_id=self.object_id,
-            )
-        return Counter(self.label, self.category, self.dom_id)
-
     def __str__(self) -> str:
         if self.content_type_id:
-            content_type = self.content_type
-            model = f"{content_type.app_label}.{content_type.model}"
-            subject = f"{self.label} of {model} {self.object_id}"
+            subject = f"{self.label} of {self._model_label()} {self.object_id}"
         else:
             details = ", ".join(
                 filter(None, [self.category, self.dom_id and f"#{self.dom_id}"])
             )
             subject = f"{self.label} ({details})" if details else self.label
         return f"{subject} on {self.day:%Y-%m-%d}: {self.counter}"
+
+    def _model_label(self) -> str:
+        # get_for_id() is cached per process: no query per row in the admin.
+        manager = ContentType.objects.db_manager(self._state.db or "default")
+        content_type = manager.get_for_id(self.content_type_id)
+        return f"{content_type.app_label}.{content_type.model}"
+
+    def as_counter(self) -> Counter:
+        """The cache counter this row folds (its identity apart from the day)."""
+        if self.content_type_id:
+            return Counter(
+                self.label, model=self._model_label(), object_id=self.object_id
+            )
+        return Counter(self.label, self.category, self.dom_id)
 
 
 class FoldLock(models.Model):
