@@ -357,3 +357,17 @@ def test_erroring_cache_is_logged_not_raised(monkeypatch, caplog):
 def test_invalid_labels_raise_even_when_failing_silently():
     with pytest.raises(InvalidLabel):
         Tracker().incr_labels("a::b::c")
+
+
+def test_object_tokens_round_trip_and_refuse_tampering():
+    from django.core.signing import BadSignature
+
+    from tracker.signing import object_token, read_object_token
+
+    token = object_token(Article(pk=12), "download")
+    assert read_object_token(token) == Counter(
+        "download", model="testapp.article", object_id="12"
+    )
+    for bad in (token[:-2] + "xx", "", "x" * 2000, 42):
+        with pytest.raises(BadSignature):
+            read_object_token(bad)
