@@ -135,22 +135,14 @@ def fold(
         ]
     summary = FoldSummary(days=sorted(set(days)))
     size = batch_size or tracker_settings.FOLD_BATCH_SIZE
+    backend = get_backend(cache_alias)
     try:
-        backend = get_backend(cache_alias)
         for day in summary.days:
             _fold_day(backend, db, day, size, summary)
     except DatabaseError as error:
         raise FoldError(
             f"Fold stopped: database {db!r} failed ({error}). Nothing is lost: the "
             "counts stay in the cache and the next fold moves them."
-        ) from error
-    except FoldError:
-        raise
-    except Exception as error:
-        raise FoldError(
-            "Fold stopped: reading the cache failed "
-            f"({type(error).__name__}: {error}). "
-            "Nothing is lost: the next fold moves the counts."
         ) from error
     summary.duration = time.monotonic() - started
     logger.info("tracker: %s", summary)
@@ -164,12 +156,24 @@ def _fold_day(
     size: int,
     summary: FoldSummary,
 ) -> None:
-    registered = backend.read_registry(day)
+    registered = _from_cache(backend.read_registry, day)
     summary.counters_read += len(registered)
     rows = list(dict.fromkeys(counter.row() for counter in registered))
     content_types = _content_types(db, rows)
     for batch in chunked(rows, size):
         _fold_batch(backend, db, day, batch, content_types, summary)
+
+
+def _from_cache(read: Any, *args: Any) -> Any:
+    """Call a backend reader, turning any cache failure into a FoldError."""
+    try:
+        return read(*args)
+    except Exception as error:
+        raise FoldError(
+            "Fold stopped: reading the cache failed "
+            f"({type(error).__name__}: {error}). "
+            "Nothing is lost: the next fold moves the counts."
+        ) from error
 
 
 def _content_types(db: str, rows: Sequence[Counter]) -> dict[str, int | None]:
@@ -222,7 +226,9 @@ def _fold_batch(
             )
         }
         # Read the cache only now, holding the lock: see the module docstring.
-        values = backend.read_values(day, [*batch, *(c.twin() for c in batch)])
+        values = _from_cache(
+            backend.read_values, day, [*batch, *(c.twin() for c in batch)]
+        )
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[int, ...]] = []
         moved = uniques_moved = 0
