@@ -44,3 +44,13 @@ def test_ci_sets_every_server_variable_the_tests_read():
     for name in needed:
         assert f"export {name}=" in script
     assert "export CI=true" in script
+
+
+def test_readme_is_valid_restructuredtext():
+    from docutils.core import publish_string
+
+    publish_string(
+        (ROOT / "README.rst").read_text(),
+        writer_name="null",
+        settings_overrides={"halt_level": 2, "report_level": 2},
+    )
