@@ -51,6 +51,6 @@ def test_readme_is_valid_restructuredtext():
 
     publish_string(
         (ROOT / "README.rst").read_text(),
-        writer_name="null",
+        writer="null",
         settings_overrides={"halt_level": 2, "report_level": 2},
     )
