@@ -37,7 +37,7 @@ from tracker.backends.base import CounterBackend, chunked
 from tracker.conf import tracker_settings
 from tracker.counters import get_backend, local_today
 from tracker.exceptions import FoldError
-from tracker.keys import Counter, row_digest, unpack
+from tracker.keys import HITS, Counter, row_digest, unpack
 from tracker.models import FoldLock, Statistic
 
 logger = logging.getLogger(__name__)
@@ -159,9 +159,13 @@ def _fold_day(
     registered = _from_cache(backend.read_registry, day)
     summary.counters_read += len(registered)
     rows = list(dict.fromkeys(counter.row() for counter in registered))
+    # Only counters with distinct visitors have a twin; reading the others'
+    # would double the cache reads of a fold of labels for nothing.
+    twins = {counter for counter in registered if counter.metric != HITS}
     content_types = _content_types(db, rows)
     for batch in chunked(rows, size):
-        _fold_batch(backend, db, day, batch, content_types, summary)
+        wanted = [*batch, *(c.twin() for c in batch if c.twin() in twins)]
+        _fold_batch(backend, db, day, batch, wanted, content_types, summary)
 
 
 def _from_cache(read: Any, *args: Any) -> Any:
@@ -210,6 +214,7 @@ def _fold_batch(
     db: str,
     day: datetime.date,
     batch: Sequence[Counter],
+    wanted: Sequence[Counter],
     content_types: dict[str, int | None],
     summary: FoldSummary,
 ) -> None:
@@ -226,9 +231,7 @@ def _fold_batch(
             )
         }
         # Read the cache only now, holding the lock: see the module docstring.
-        values = _from_cache(
-            backend.read_values, day, [*batch, *(c.twin() for c in batch)]
-        )
+        values = _from_cache(backend.read_values, day, wanted)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[int, ...]] = []
         moved = uniques_moved = 0
