@@ -189,9 +189,16 @@ class Tracker:
         except Exception as error:
             if _is_signal(error) or not tracker_settings.FAIL_SILENTLY:
                 raise
+            # One short line per failed call: during an outage every hit fails,
+            # and a traceback or the full counter list each time floods the log.
             logger.warning(
-                "tracker: could not count %s: %s", counters, error, exc_info=True
+                "tracker: could not count %d counter(s) (first: %r): %s: %s",
+                len(counters),
+                counters[0].label,
+                type(error).__name__,
+                error,
             )
+            logger.debug("tracker: counting failed", exc_info=True)
             return False
         return True
 
