@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -10,7 +11,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from tracker.counters import Tracker
+from tracker.counters import Tracker, object_counter
 from tracker.keys import Counter
 from tracker.labels import (
     MAX_CATEGORY_LENGTH,
@@ -18,10 +19,16 @@ from tracker.labels import (
     MAX_LABEL_LENGTH,
     MAX_OBJECT_ID_LENGTH,
 )
+from tracker.periods import PeriodSpec, Summary, Totals
+from tracker.querysets import PeriodQuerySetMixin
 
 
-class StatisticQuerySet(models.QuerySet):
-    """Filters shared by the admin, the stats endpoint and the period API."""
+class StatisticQuerySet(PeriodQuerySetMixin, models.QuerySet):
+    """Filters shared by the admin, the stats endpoint and the period API.
+
+    The period API (``totals()``, ``summary()``, ``series()``, ``top_labels()``,
+    ``top_objects()``) lives in :mod:`tracker.periods`.
+    """
 
     def labels(self) -> StatisticQuerySet:
         """Rows of label counters (not of objects)."""
@@ -37,7 +44,10 @@ class StatisticQuerySet(models.QuerySet):
         """Rows of one model instance (any primary-key type)."""
         content_type = ContentType.objects.db_manager(self.db).get_for_model(obj)
         rows = self.filter(content_type=content_type, object_id=str(obj.pk))
-        return rows if label is None else rows.filter(label=label)
+        if label is None:
+            return rows
+        # Naming the exact counter lets period queries read it live today.
+        return rows.filter(label=label)._named(self, object_counter(obj, label))
 
 
 class Statistic(models.Model):
@@ -153,6 +163,72 @@ class FoldLock(models.Model):
         return f"{self.name} ({self.batches} batches)"
 
 
+class TrackedMixin:
+    """Read access to a model instance's counts; adds no field and no migration.
+
+    ``class Article(TrackedMixin, models.Model)``, then ``article.total_views``,
+    ``unique_views``, ``views_today``, ``views_this_week``, ``views_this_month``,
+    ``first_viewed`` and ``last_viewed`` (local dates). They share one summary
+    per instance: one query and one cache read, whatever is shown.
+    """
+
+    tracker_label = "view"
+
+    def tracker_rows(self, label: str | None = None) -> StatisticQuerySet:
+        """This instance's ``Statistic`` rows for ``label`` (``tracker_label``)."""
+        # The instance hint lets database routers (and, without any, the
+        # instance's own database) choose where the rows are read.
+        rows = Statistic.objects.db_manager(hints={"instance": self})
+        return rows.for_object(self, label or self.tracker_label)
+
+    def tracker_counts(
+        self, period: PeriodSpec = "total", *, label: str | None = None
+    ) -> Totals:
+        """Count and distinct visitors over ``period`` (see ``resolve_period``)."""
+        return self.tracker_rows(label).totals(period)
+
+    def tracker_summary(self, *, label: str | None = None) -> Summary:
+        """Total, today, week, month, first and last day seen; kept on the instance."""
+        memo = self.__dict__.setdefault("_tracker_summaries", {})
+        label = label or self.tracker_label
+        if label not in memo:
+            memo[label] = self.tracker_rows(label).summary()
+        return memo[label]
+
+    def count_view(self, request: Any = None, *, label: str | None = None) -> bool:
+        """Count a view (and its distinct visitor, given ``request``) now."""
+        self.__dict__.pop("_tracker_summaries", None)
+        return Tracker().incr_object(self, label or self.tracker_label, request=request)
+
+    @property
+    def total_views(self) -> int:
+        return self.tracker_summary().total.count
+
+    @property
+    def unique_views(self) -> int:
+        return self.tracker_summary().total.uniques
+
+    @property
+    def views_today(self) -> int:
+        return self.tracker_summary().today.count
+
+    @property
+    def views_this_week(self) -> int:
+        return self.tracker_summary().week.count
+
+    @property
+    def views_this_month(self) -> int:
+        return self.tracker_summary().month.count
+
+    @property
+    def first_viewed(self) -> datetime.date | None:
+        return self.tracker_summary().first_seen
+
+    @property
+    def last_viewed(self) -> datetime.date | None:
+        return self.tracker_summary().last_seen
+
+
 def make_daily_report(**options: Any) -> Any:
     """The original django-tracker's name for :func:`tracker.reports.fold`."""
     from tracker.reports import fold
@@ -160,4 +236,4 @@ def make_daily_report(**options: Any) -> Any:
     return fold(**options)
 
 
-__all__ = ["FoldLock", "Statistic", "Tracker", "make_daily_report"]
+__all__ = ["FoldLock", "Statistic", "TrackedMixin", "Tracker", "make_daily_report"]

@@ -4,6 +4,8 @@ import uuid
 
 from django.db import models
 
+from tracker.models import TrackedMixin
+
 
 class Article(models.Model):
     """An integer primary key."""
@@ -31,3 +33,21 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+# The same tables seen through TrackedMixin: a proxy counts as its concrete model.
+class TrackedArticle(TrackedMixin, Article):
+    class Meta:
+        proxy = True
+
+
+class TrackedProduct(TrackedMixin, Product):
+    class Meta:
+        proxy = True
+
+
+class TrackedPage(TrackedMixin, Page):
+    tracker_label = "read"
+
+    class Meta:
+        proxy = True
