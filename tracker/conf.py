@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACKER_MAX_ITEMS": 20,
     # Folding
     "TRACKER_FOLD_DAYS": 3,
-    "TRACKER_FOLD_BATCH_SIZE": 5000,
+    "TRACKER_FOLD_BATCH_SIZE": 10000,
     "TRACKER_REPORT_TOKEN": "",
     # The public track/ endpoint
     "TRACKER_ALLOWED_LABELS": None,
@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     # The META key holding the client's address behind a proxy, such as
     # "HTTP_X_FORWARDED_FOR" (its first address is used); None uses REMOTE_ADDR.
     "TRACKER_IP_HEADER": None,
+    # The counts/ endpoint (live counters of signed objects)
+    "TRACKER_COUNTS_MAX_OBJECTS": 50,
 }
 
 
