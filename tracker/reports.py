@@ -205,7 +205,11 @@ def _take_turn(db: str) -> None:
     locks = FoldLock.objects.using(db).filter(pk=LOCK_NAME)
     changes = {"batches": F("batches") + 1, "updated": timezone.now()}
     if not locks.update(**changes):
-        FoldLock.objects.using(db).get_or_create(pk=LOCK_NAME)
+        # A plain INSERT (no SELECT first): on SQLite, reading before writing
+        # lets two first folds deadlock on upgrading their locks.
+        FoldLock.objects.using(db).bulk_create(
+            [FoldLock(name=LOCK_NAME)], ignore_conflicts=True
+        )
         locks.update(**changes)
 
 
