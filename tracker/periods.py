@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tracker.counters import local_today
 from tracker.keys import Counter
@@ -99,8 +100,8 @@ def resolve_period(
     """Turn ``"week"``, ``"30d"``, ``7``, ``(start, end)``... into a :class:`Period`.
 
     Weeks are ISO weeks (Monday to Sunday) and all days are local days in
-    ``settings.TIME_ZONE``; a period ends today at the latest. Raises
-    ``ValueError`` with a readable message for anything else.
+    ``settings.TIME_ZONE``; named periods end today. Raises ``ValueError``
+    with a readable message for anything else.
     """
     today = today or local_today()
     if isinstance(period, Period):
@@ -142,3 +143,24 @@ def _last_days(days: int, today: datetime.date) -> Period:
             % {"max": MAX_DAYS, "days": days}
         )
     return Period(today - datetime.timedelta(days=days - 1), today)
+
+
+def describe_period(period: PeriodSpec) -> str:
+    """A short human name for a period: "This week", "Last 30 days"..."""
+    names = {
+        "today": _("Today"),
+        "yesterday": _("Yesterday"),
+        "week": _("This week"),
+        "month": _("This month"),
+        "year": _("This year"),
+        "total": _("All time"),
+    }
+    if isinstance(period, str) and period in names:
+        return names[period]
+    span = resolve_period(period)
+    if span.start is None:
+        return names["total"]
+    days = (span.end - span.start).days + 1
+    if span.end == local_today():
+        return ngettext("Last %(n)d day", "Last %(n)d days", days) % {"n": days}
+    return f"{span.start:%Y-%m-%d} – {span.end:%Y-%m-%d}"
