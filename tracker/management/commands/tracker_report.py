@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from tracker.exceptions import FoldError
 from tracker.reports import fold
@@ -18,7 +19,10 @@ class Command(BaseCommand):
             "--quiet", action="store_true", help="Print nothing on success."
         )
         parser.add_argument(
-            "--database", default=None, help="Database alias to fold into."
+            "--database",
+            default=None,
+            choices=tuple(connections),
+            help="Database alias to fold into (default: the router's choice).",
         )
 
     def handle(
