@@ -1,0 +1,1 @@
+"""django-tracker's demo project (locmem cache + SQLite): ``manage.py rundemo``."""

@@ -1,0 +1,1 @@
+"""The demo app: tracked links, the original jQuery page, articles with views."""
