@@ -41,6 +41,7 @@ setup(
             "psycopg[binary]>=3.1",
             "playwright>=1.40",
             "ruff>=0.6",
+            "gunicorn>=22",  # the benchmark smoke test serves with it
             "docutils>=0.20",
         ],
     },

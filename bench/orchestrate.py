@@ -14,18 +14,16 @@ from urllib.parse import urlparse
 from bench.servers import Processes, ensure_memcached, ensure_redis, free_port
 
 
-def _create_postgres_database(url: str) -> None:
+def _recreate_postgres_database(url: str) -> None:
+    """A fresh database for each run: the peers' tables start empty too."""
     import psycopg
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _configure(args, tmp: Path, peers: bool) -> dict[str, str]:
@@ -73,7 +71,7 @@ def run_benchmark(args) -> int:
         ensure_memcached(processes, int(env["BENCH_MEMCACHED"].rsplit(":", 1)[1]))
         ensure_redis(processes, urlparse(env["BENCH_REDIS"]).port)
         if args.postgres:
-            _create_postgres_database(args.postgres)
+            _recreate_postgres_database(args.postgres)
         from bench import phases
 
         return phases.run_all(

@@ -8,7 +8,7 @@ import json
 import time
 from dataclasses import asdict
 from pathlib import Path
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import django
 
@@ -41,9 +41,13 @@ def _fast_path_available() -> bool:
 
 def _track_works(server) -> str:
     """Why the track scenarios cannot run, or "" when track/ counts."""
+    probe = Request(
+        server.url("/tracker/track/?labels=probe:bench"),
+        headers={"User-Agent": loadtest.BROWSER},
+    )
     try:
-        with urlopen(server.url("/tracker/track/?labels=probe:bench"), timeout=10) as r:
-            status = r.status
+        with urlopen(probe, timeout=10) as response:
+            status = response.status
     except OSError as error:
         status = getattr(error, "code", None) or str(error)
     return (
@@ -56,6 +60,12 @@ def _start_servers(processes, servers, tmp: Path) -> None:
         start_gunicorn(processes, server, tmp)
     for server in servers.values():
         wait_port(server.port, seconds=60, process=server.process)
+    # The master listens before its workers have imported Django; on a loaded
+    # 2-core machine a dozen workers booting at once take many seconds.
+    for server in servers.values():
+        for _ in range(2):  # one request per worker, roughly
+            with urlopen(server.url("/empty/"), timeout=180) as response:
+                response.read()
 
 
 def http_phase(args, run_id, servers, peers, notes) -> dict[str, loadtest.Summary]:
@@ -115,6 +125,9 @@ def run_all(args, run_id, tmp, out, processes, peers, notes, load_before, starte
     databases = ["default", "fold_sqlite"] if args.postgres else ["fold_sqlite"]
     for db in {"default", *databases}:
         call_command("migrate", database=db, verbosity=0)
+        # Then djinsight's tables from its models (see MIGRATION_MODULES): they
+        # refer to content types, which the first pass created.
+        call_command("migrate", database=db, run_syncdb=True, verbosity=0)
     fast = _fast_path_available()
     if not fast:
         notes.append(f"fast path not measured: no {scenarios.FAST_MIDDLEWARE}")
