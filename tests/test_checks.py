@@ -105,3 +105,38 @@ def test_w003_timeout_shorter_than_the_fold_window(settings):
 def test_e006_unique_visitors_choice(settings):
     settings.TRACKER_UNIQUE_VISITORS = True
     assert "tracker.E006" in ids(settings)
+
+
+@pytest.mark.parametrize("rate", ["300", "x/m", "0/s", "10/d", 300])
+def test_e007_rate_limit_syntax(settings, rate):
+    settings.TRACKER_RATE_LIMIT = rate
+    assert "tracker.E007" in ids(settings)
+
+
+@pytest.mark.parametrize("rate", ["300/m", "5/s", "1000/h", None])
+def test_valid_rate_limits_pass(settings, rate):
+    settings.TRACKER_RATE_LIMIT = rate
+    assert "tracker.E007" not in ids(settings)
+
+
+@pytest.mark.parametrize(
+    "allowed", [["signup", "(unclosed"], "no.such.module.function", 5, [None]]
+)
+def test_e008_allowed_labels(settings, allowed):
+    settings.TRACKER_ALLOWED_LABELS = allowed
+    assert "tracker.E008" in ids(settings)
+
+
+@pytest.mark.parametrize(
+    "allowed", [None, [], [r"signup", r"clicked-\w+"], "tests.test_views.only_the_shop"]
+)
+def test_valid_allowed_labels_pass(settings, allowed):
+    settings.TRACKER_ALLOWED_LABELS = allowed
+    assert "tracker.E008" not in ids(settings)
+
+
+def test_e009_stats_access_choice(settings):
+    settings.TRACKER_STATS_ACCESS = "everyone"
+    assert "tracker.E009" in ids(settings)
+    settings.TRACKER_STATS_ACCESS = "public"
+    assert "tracker.E009" not in ids(settings)

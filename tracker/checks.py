@@ -6,7 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
+from tracker import guards
 from tracker.conf import DAY, tracker_settings
 
 _PER_PROCESS = "django.core.cache.backends.locmem.LocMemCache"
@@ -128,6 +130,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 "TRACKER_UNIQUE_VISITORS must be 'objects', 'all' or 'none', "
                 f"not {unique!r}.",
                 id="tracker.E006",
+            )
+        )
+    return problems
+
+
+@register()
+def check_endpoints(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """The settings of track/ and get_stats/ must be usable."""
+    problems: list[Any] = []
+    try:
+        guards.parse_rate(tracker_settings.RATE_LIMIT)
+    except ImproperlyConfigured as error:
+        problems.append(Error(str(error), id="tracker.E007"))
+    try:
+        guards.label_check(tracker_settings.ALLOWED_LABELS)
+    except ImproperlyConfigured as error:
+        problems.append(Error(str(error), id="tracker.E008"))
+    access = tracker_settings.STATS_ACCESS
+    if access not in ("staff", "public"):
+        problems.append(
+            Error(
+                f"TRACKER_STATS_ACCESS must be 'staff' or 'public', not {access!r}.",
+                hint="Until it is fixed, get_stats/ answers staff users only.",
+                id="tracker.E009",
             )
         )
     return problems

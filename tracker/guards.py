@@ -78,7 +78,13 @@ def label_check(allowed: str | Iterable[str] | None) -> LabelCheck | None:
     """The predicate ``TRACKER_ALLOWED_LABELS`` describes, or None to allow all."""
     if allowed is None:
         return None
-    key = allowed if isinstance(allowed, str) else tuple(allowed)
+    try:
+        key = allowed if isinstance(allowed, str) else tuple(allowed)
+    except TypeError as error:
+        raise ImproperlyConfigured(
+            "TRACKER_ALLOWED_LABELS must be None, a list of regular expressions "
+            f"or a dotted path to a callable, not {allowed!r}."
+        ) from error
     check = _label_checks.get(key)
     if check is None:
         check = _build_label_check(key)
