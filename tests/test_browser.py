@@ -215,3 +215,28 @@ def test_live_counters_poll_the_counts_url(page):
     assert page.text_content("#live-count") == "1.2K"
     assert asked[0]["objects"] == [token]
     assert asked[0]["period"] == ["today"]
+
+
+def test_live_counters_against_the_real_counts_url(page):
+    first = views_on_list(page, 3)
+    page.goto("/articles/3/")
+    page.goto("/articles/3/")
+    token = page.get_attribute("[data-tracker-object]", "data-tracker-object")
+    expected = first + 2  # two page loads, each one view beacon
+    page.evaluate(
+        """token => {
+            const span = document.createElement("span");
+            span.id = "injected-live-count";
+            span.dataset.trackerLive = token;
+            span.dataset.trackerInterval = "1";
+            span.dataset.trackerPeriod = "today";
+            document.body.appendChild(span);
+            tracker.live();
+        }""",
+        token,
+    )
+    page.wait_for_function(
+        "n => document.getElementById('injected-live-count').textContent === String(n)",
+        arg=expected,
+    )
+    assert page.get_attribute("#injected-live-count", "data-tracker-value") == str(expected)
