@@ -231,6 +231,7 @@ class StatisticAdmin(admin.ModelAdmin):
             "start": start,
             "end": end,
             "range_name": describe_period((start, end)),
+            "range_dates": f"{start:%Y-%m-%d} – {end:%Y-%m-%d}",
             "top_labels": rows.top_labels(10, (start, end)),
             "top_objects": rows.top_objects(10, (start, end)),
             "others": [
