@@ -9,6 +9,7 @@ daily salt, which is read from the cache once a day per process.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import time
@@ -57,6 +58,7 @@ class RateLimit(NamedTuple):
     window: int
 
 
+@functools.lru_cache(maxsize=16)  # read on every beacon; the setting rarely changes
 def parse_rate(value: str | None) -> RateLimit | None:
     """Parse ``TRACKER_RATE_LIMIT`` (``"300/m"``, ``"10/s"``, ``"5000/h"``)."""
     if value is None:
