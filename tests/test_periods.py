@@ -133,6 +133,14 @@ def test_bad_periods_are_refused_with_a_message(spec):
         resolve_period(spec, today=WEDNESDAY)
 
 
+def test_a_range_of_iso_strings():
+    assert resolve_period(("2024-01-01", "2024-01-31")) == Period(
+        datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)
+    )
+    with pytest.raises(ValueError):
+        resolve_period(("2024-01-01", "31/01/2024"))
+
+
 def test_a_range_cannot_end_before_it_starts():
     with pytest.raises(ValueError, match="cannot start after"):
         resolve_period((WEDNESDAY, WEDNESDAY - DAY))

@@ -91,7 +91,7 @@ class Ranked:
         return Counter(self.label, self.category, self.dom_id)
 
 
-PeriodSpec = str | int | Period | tuple[datetime.date | None, datetime.date]
+PeriodSpec = str | int | Period | tuple[datetime.date | str | None, datetime.date | str]
 
 
 def resolve_period(
@@ -107,7 +107,7 @@ def resolve_period(
     if isinstance(period, Period):
         return period
     if isinstance(period, tuple):
-        start, end = period
+        start, end = (_day(day) for day in period)
         if start is not None and start > end:
             raise ValueError(_("A period cannot start after it ends."))
         return Period(start, end)
@@ -134,6 +134,13 @@ def resolve_period(
         _("Unknown period %(period)r: use one of %(names)s, or '<N>d'.")
         % {"period": str(period)[:40], "names": ", ".join(PERIODS)}
     )
+
+
+def _day(value: datetime.date | str | None) -> datetime.date | None:
+    """A day given as a date or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value)  # ValueError when malformed
+    return value
 
 
 def _last_days(days: int, today: datetime.date) -> Period:
