@@ -239,4 +239,6 @@ def test_live_counters_against_the_real_counts_url(page):
         "n => document.getElementById('injected-live-count').textContent === String(n)",
         arg=expected,
     )
-    assert page.get_attribute("#injected-live-count", "data-tracker-value") == str(expected)
+    assert page.get_attribute("#injected-live-count", "data-tracker-value") == str(
+        expected
+    )
