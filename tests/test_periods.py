@@ -17,7 +17,7 @@ from tests.testapp.models import (
     TrackedPage,
     TrackedProduct,
 )
-from tracker import aggregates
+from tracker import aggregates, rankings
 from tracker.backends.base import READ_CHUNK
 from tracker.counters import Tracker, local_today, object_counter
 from tracker.keys import Counter, row_digest
@@ -461,14 +461,14 @@ def test_counter_totals_of_many_objects_in_one_query(
     Tracker().incr_object(Page(pk="new"))
     wanted = [*counters, object_counter(Page(pk="new"))]
     with django_assert_num_queries(1, using=db_alias):
-        found = aggregates.counter_totals(
+        found = rankings.counter_totals(
             Statistic.objects.using(db_alias), wanted, "total"
         )
     assert len(cache_reads) == 1
     assert found[counters[0]].count == 6
     assert found[counters[19]].count == 20
     assert found[object_counter(Page(pk="new"))].count == 1
-    before = aggregates.counter_totals(
+    before = rankings.counter_totals(
         Statistic.objects.using(db_alias), wanted, "yesterday"
     )
     assert before[counters[0]].count == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -220,6 +221,8 @@ def test_widget_escapes_and_uses_no_inline_script(article):
         (2_000_000_000, "2B"),
         (-1234, "-1.2K"),
         ("1234", "1.2K"),
+        (Decimal("1500"), "1.5K"),
+        (12.5, "12.5"),
         ("n/a", "n/a"),
         (None, None),
         (True, True),

@@ -6,6 +6,9 @@ live: each of today's rows plus what the cache holds beyond its last fold
 Every function here runs one aggregate SQL query, never one per day, plus one
 cache read when the range includes today.
 
+Top lists and the totals of many objects at once are in
+:mod:`tracker.rankings`.
+
 Which of today's counters are read live: those with a row today (folded at
 least once today), and the counter a queryset names exactly
 (:meth:`StatisticQuerySet.for_object`, :meth:`~StatisticQuerySet.for_label`).
@@ -23,10 +26,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, F, Max, Min, Sum, Value, When
 
 from tracker.conf import tracker_settings
 from tracker.counters import get_backend, local_today
@@ -35,7 +36,6 @@ from tracker.periods import (
     DayCount,
     Period,
     PeriodSpec,
-    Ranked,
     Summary,
     Totals,
     resolve_period,
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 # The columns that tell one counter from another (apart from the day), by
 # the names aggregated rows carry them under (a field's own name cannot be
 # reused for an annotation).
-_IDENTITY = {
+IDENTITY = {
     "i_label": "label",
     "i_category": "category",
     "i_dom_id": "dom_id",
@@ -54,8 +54,8 @@ _IDENTITY = {
     "i_app_label": "content_type__app_label",
     "i_model": "content_type__model",
 }
-_LABEL_IDENTITY = ("i_label", "i_category", "i_dom_id")
-_OBJECT_IDENTITY = ("i_app_label", "i_model", "i_object_id", "i_label")
+LABEL_IDENTITY = ("i_label", "i_category", "i_dom_id")
+OBJECT_IDENTITY = ("i_app_label", "i_model", "i_object_id", "i_label")
 
 
 # --- Reading today's cache ---------------------------------------------------
@@ -81,7 +81,7 @@ def read_today(counters: Iterable[Counter], day: datetime.date) -> dict[Counter,
         return {}
 
 
-def _live(
+def live_totals(
     counter: Counter, values: dict[Counter, int], row: Totals, marks: Totals
 ) -> Totals:
     """Today's counts of one counter: its row's folded counts plus the cache's."""
@@ -94,8 +94,8 @@ def _live(
     )
 
 
-def _row_counter(row: dict[str, Any]) -> Counter:
-    """The counter of an aggregated row carrying (some of) the ``_IDENTITY`` columns."""
+def row_counter(row: dict[str, Any]) -> Counter:
+    """The counter of an aggregated row carrying (some of) the ``IDENTITY`` columns."""
     if row.get("i_app_label"):
         return Counter(
             row["i_label"],
@@ -105,7 +105,7 @@ def _row_counter(row: dict[str, Any]) -> Counter:
     return Counter(row["i_label"], row.get("i_category", ""), row.get("i_dom_id", ""))
 
 
-def _in_period(queryset: models.QuerySet, period: Period) -> models.QuerySet:
+def in_period(queryset: models.QuerySet, period: Period) -> models.QuerySet:
     rows = queryset.order_by().filter(day__lte=period.end)
     return rows if period.start is None else rows.filter(day__gte=period.start)
 
@@ -139,7 +139,7 @@ def _bucket_annotations(
         annotations[f"{name}_uniques"] = _sum("uniques", since)
     annotations["mark"] = Max("counter_mark")
     annotations["umark"] = Max("uniques_mark")
-    for name, column in _IDENTITY.items():
+    for name, column in IDENTITY.items():
         annotations[name] = Max(column)  # today's rows are groups of one
     return annotations
 
@@ -159,14 +159,14 @@ def _buckets(
     """
     hints = live_hints(queryset) if today in period else ()
     rows = list(
-        _in_period(queryset, period)
+        in_period(queryset, period)
         .annotate(_bucket=_today_bucket(today, period))
         .values("_bucket", *group_by)
         .annotate(**_bucket_annotations(windows), **(extra or {}))
     )
     if today not in period:
         return rows, {}
-    counters = [_row_counter(row) for row in rows if row["_bucket"]]
+    counters = [row_counter(row) for row in rows if row["_bucket"]]
     return rows, read_today([*counters, *hints], today)
 
 
@@ -182,15 +182,15 @@ def _live_deltas(
     for row in rows:
         if not row["_bucket"]:
             continue
-        counter = _row_counter(row)
+        counter = row_counter(row)
         seen.add(counter)
         folded = Totals(row[f"{name}_count"], row[f"{name}_uniques"])
-        live = _live(counter, values, folded, Totals(row["mark"], row["umark"]))
+        live = live_totals(counter, values, folded, Totals(row["mark"], row["umark"]))
         count += live.count - folded.count
         uniques += live.uniques - folded.uniques
     for counter in hints:
         if counter not in seen:
-            live = _live(counter, values, Totals(), Totals())
+            live = live_totals(counter, values, Totals(), Totals())
             count, uniques = count + live.count, uniques + live.uniques
     return Totals(count, uniques)
 
@@ -270,150 +270,6 @@ def daily_series(
             return []
         span = Period(min(by_day), span.end)
     return [DayCount(day, *by_day.get(day, Totals())) for day in span.days()]
-
-
-# --- Per-counter aggregates: top lists and many objects at once --------------
-
-
-def _per_counter(
-    queryset: models.QuerySet,
-    span: Period,
-    today: datetime.date,
-    identity: Sequence[str],
-) -> models.QuerySet:
-    """One row per counter with its sums over ``span`` and today's row's marks."""
-    annotations: dict[str, Any] = {
-        "c_count": Sum("counter"),
-        "c_uniques": Sum("uniques"),
-    }
-    if today in span:
-        # A counter has at most one row a day, so Max picks today's row's marks.
-        today_only = {"day": today}
-        annotations |= {
-            "today_count": Sum(
-                Case(When(**today_only, then=F("counter")), default=Value(0))
-            ),
-            "today_uniques": Sum(
-                Case(When(**today_only, then=F("uniques")), default=Value(0))
-            ),
-            "mark": Max(Case(When(**today_only, then=F("counter_mark")))),
-            "umark": Max(Case(When(**today_only, then=F("uniques_mark")))),
-        }
-    columns = {name: F(_IDENTITY[name]) for name in identity}
-    return (
-        _in_period(queryset, span).values(**columns).annotate(**annotations).order_by()
-    )
-
-
-def _with_today(
-    folded: Totals, row: dict[str, Any], counter: Counter, values: dict[Counter, int]
-) -> Totals:
-    """A per-counter row's sums with today's folded counts replaced by live ones."""
-    today = Totals(row["today_count"], row["today_uniques"])
-    now = _live(counter, values, today, Totals(row["mark"] or 0, row["umark"] or 0))
-    return Totals(
-        folded.count + now.count - today.count,
-        folded.uniques + now.uniques - today.uniques,
-    )
-
-
-def _ranked(row: dict[str, Any]) -> Ranked:
-    counter = _row_counter(row)
-    return Ranked(
-        label=counter.label,
-        count=row["c_count"],
-        uniques=row["c_uniques"],
-        category=counter.category,
-        dom_id=counter.dom_id,
-        model=counter.model,
-        object_id=counter.object_id,
-    )
-
-
-def top(
-    queryset: models.QuerySet,
-    n: int = 10,
-    period: PeriodSpec = "30d",
-    *,
-    objects: bool = False,
-) -> list[Ranked]:
-    """The ``n`` label counters (or object counters) counted most over ``period``.
-
-    Ranked by folded counts in SQL, then today's live counts are added to the
-    ``n`` found and they are sorted again.
-    """
-    today = local_today()
-    span = resolve_period(period, today=today)
-    identity = _OBJECT_IDENTITY if objects else _LABEL_IDENTITY
-    rows = queryset.filter(content_type__isnull=not objects)
-    found = list(
-        _per_counter(rows, span, today, identity).order_by("-c_count", *identity)[:n]
-    )
-    items = [_ranked(row) for row in found]
-    if today in span:
-        values = read_today([item.counter for item in items], today)
-        for item, row in zip(items, found, strict=True):
-            live = _with_today(
-                Totals(item.count, item.uniques), row, item.counter, values
-            )
-            item.count, item.uniques = live
-    return sorted(items, key=lambda item: -item.count)
-
-
-def counter_totals(
-    queryset: models.QuerySet, counters: Sequence[Counter], period: PeriodSpec
-) -> dict[Counter, Totals]:
-    """Live totals of many object counters over ``period``, in one query."""
-    today = local_today()
-    span = resolve_period(period, today=today)
-    wanted = list(dict.fromkeys(counter.row() for counter in counters))
-    if not wanted:
-        return {}
-    match = Q()
-    for counter in wanted:
-        app_label, _dot, model = counter.model.partition(".")
-        match |= Q(
-            content_type__app_label=app_label,
-            content_type__model=model,
-            object_id=counter.object_id,
-            label=counter.label,
-        )
-    rows = {
-        _row_counter(row): row
-        for row in _per_counter(queryset.filter(match), span, today, _OBJECT_IDENTITY)
-    }
-    live = today in span
-    values = read_today(wanted, today) if live else {}
-    empty = dict.fromkeys(("c_count", "c_uniques", "today_count", "today_uniques"), 0)
-    results = {}
-    for counter in wanted:
-        row = rows.get(counter) or {**empty, "mark": 0, "umark": 0}
-        folded = Totals(row["c_count"], row["c_uniques"])
-        results[counter] = _with_today(folded, row, counter, values) if live else folded
-    return results
-
-
-def resolve_objects(items: Sequence[Ranked], using: str | None = None) -> None:
-    """Fill ``item.object`` of object entries: one query per model, none per item."""
-    by_model: dict[str, list[Ranked]] = {}
-    for item in items:
-        if item.model:
-            by_model.setdefault(item.model, []).append(item)
-    for model_label, group in by_model.items():
-        try:
-            model = apps.get_model(model_label)
-        except (LookupError, ValueError):
-            continue
-        ids = {}
-        for item in group:
-            try:
-                ids[item.object_id] = model._meta.pk.to_python(item.object_id)
-            except ValidationError:  # a stored id the model no longer accepts
-                continue
-        found = model._default_manager.db_manager(using).in_bulk(list(ids.values()))
-        by_text = {str(pk): obj for pk, obj in found.items()}
-        for item in group:
-            item.object = by_text.get(item.object_id)
 
 
 def live_hints(queryset: models.QuerySet) -> tuple[Counter, ...]:

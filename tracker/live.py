@@ -14,11 +14,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from tracker.aggregates import counter_totals
 from tracker.conf import tracker_settings
 from tracker.keys import Counter
 from tracker.models import Statistic
 from tracker.periods import resolve_period
+from tracker.rankings import counter_totals
 from tracker.signing import read_object_token
 
 

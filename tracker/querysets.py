@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from tracker import aggregates
+from tracker import aggregates, rankings
 from tracker.aggregates import live_hints
 from tracker.keys import Counter
 from tracker.periods import DayCount, PeriodSpec, Ranked, Summary, Totals
@@ -71,7 +71,7 @@ class PeriodQuerySetMixin:
 
     def top_labels(self, n: int = 10, period: PeriodSpec = "30d") -> list[Ranked]:
         """The ``n`` label counters counted most over ``period``."""
-        return aggregates.top(self, n, period)
+        return rankings.top(self, n, period)
 
     def top_objects(
         self,
@@ -91,6 +91,6 @@ class PeriodQuerySetMixin:
             )
         if label is not None:
             rows = rows.filter(label=label)
-        items = aggregates.top(rows, n, period, objects=True)
-        aggregates.resolve_objects(items, using=self.db)
+        items = rankings.top(rows, n, period, objects=True)
+        rankings.resolve_objects(items, using=self.db)
         return items

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 from typing import Any
 
 from django import template
@@ -270,6 +271,6 @@ def compact_count(value: Any) -> Any:
             value = int(value)
         except ValueError:
             return value
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | decimal.Decimal):
         return compact_number(value)
     return value
