@@ -182,8 +182,8 @@ def turn_logger(log: str, db: str, hold: float, job: dict):
     only grows, so if a later line of another process shows the same ``n``,
     the transaction that logged it first was rolled back: a process killed
     after logging ``n`` died inside its transaction exactly when ``n`` turns up
-    again. ``hold`` sleeps up to that many seconds before each commit, so that
-    a kill tends to land inside a transaction that has written its rows.
+    again. ``hold`` sleeps half to all of that many seconds before each commit,
+    so that a kill tends to land inside a transaction that has written its rows.
     """
     from tracker.models import FoldLock
     from tracker.reports import LOCK_NAME
@@ -204,7 +204,7 @@ def turn_logger(log: str, db: str, hold: float, job: dict):
             with open(log, "a") as file:  # one small O_APPEND write: never torn
                 file.write(f"{os.getpid()} {batches} {waited}\n")
         elif step == "before_commit" and hold:
-            time.sleep(rng.uniform(0, hold))
+            time.sleep(rng.uniform(hold / 2, hold))
 
     return hook
 
