@@ -99,6 +99,10 @@ for _alias, _env in (
 ):
     if _alias in DATABASES and os.environ.get(_env):
         DATABASES[_alias]["NAME"] = os.environ[_env]
+# A worker whose code folds into the default database (the Celery task takes no
+# arguments) can be given PostgreSQL as its default.
+if os.environ.get("TRACKER_WORKER_DEFAULT_DB") == "postgres" and POSTGRES:
+    DATABASES["default"] = dict(DATABASES["postgres"])
 
 CACHES = {
     "default": {
