@@ -70,8 +70,10 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def worker(celery_app, settings, tmp_path):
-    """A ``celery worker`` process on a queue of its own, sharing the test's
-    memcached prefix and PostgreSQL test database; stopped whatever happens."""
+    """A ``celery worker`` process on its own queue, stopped whatever happens.
+
+    It shares the test's memcached prefix and PostgreSQL test database.
+    """
     require("memcached" in django_settings.CACHES, "TRACKER_TEST_MEMCACHED")
     require("postgres" in django_settings.DATABASES, "TRACKER_TEST_POSTGRES")
     settings.TRACKER_CACHE_ALIAS = "memcached"
@@ -126,8 +128,11 @@ def folded_rows() -> dict[tuple[str, str, str, str], int]:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_worker_runs_collect_statistic(celery_app, worker):
-    """The task, sent through RabbitMQ, folds in the worker; its summary comes
-    back through the result backend, and a second run moves only what is new."""
+    """collect_statistic, sent through RabbitMQ, folds in a real worker.
+
+    Its summary comes back through the result backend, and a second run moves
+    only what is new.
+    """
     tracker = Tracker()
     tracker.incr_labels("signup|buy:shop:buy-btn")
     tracker.incr_labels("signup")

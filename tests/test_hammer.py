@@ -235,9 +235,11 @@ def final_folds(db: str, log: Path) -> int:
 
 @pytest.mark.parametrize(("cache_alias", "db"), HAMMER_PAIRS)
 def test_hammer(cache_alias, db, settings, tmp_path, record_property):
-    """4 writers count while 2 processes fold in a loop and a third fold is
-    SIGKILLed at a random moment; after a final fold the rows hold exactly what
-    was counted, counter by counter, distinct visitors included."""
+    """Writers, two looping folds and one SIGKILLed fold: the rows end up exact.
+
+    After a final fold the rows hold exactly what the writers counted, counter
+    by counter, distinct visitors included.
+    """
     use(settings, cache_alias, db)
     started, first_day = time.monotonic(), local_today()
     env = worker_env(cache_alias, databases=True)
@@ -419,9 +421,11 @@ def check_paused(db: str, point: str, seen: dict, before: list) -> bool:
 def test_fold_killed_at_a_fixed_point(
     cache_alias, db, point, journal, settings, tmp_path, record_property
 ):
-    """SIGKILL a fold stopped at a known point, inside or outside its batch
-    transaction: the lock is released, nothing it did is left half-done, and the
-    next fold leaves exact totals."""
+    """A fold SIGKILLed at a known point leaves nothing half-done.
+
+    Inside or outside its batch transaction: the lock is released, its open
+    batch is rolled back, and the next fold leaves exact totals.
+    """
     use(settings, cache_alias, db)
     started = time.monotonic()
     hit, later = counts_for_a_fold_to_kill(db)
