@@ -200,6 +200,12 @@ def test_chart_top_lists(admin_client, articles):
     html = response.content.decode()
     assert "Article 0" in html
     assert 'id="tracker-top-labels"' in html
+    # Its link charts that object alone.
+    link = re.search(r'href="(\?content_type__id__exact=[^"]+)">Article 0<', html)
+    alone = admin_client.get(CHART + link.group(1).replace("&amp;", "&"))
+    assert alone.status_code == 200
+    drawn = bars(alone.content.decode())
+    assert sum(count for _, count, _ in drawn) == 10 * 3 + 500
 
 
 def test_chart_of_the_date_hierarchy(admin_client):

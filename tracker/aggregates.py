@@ -53,9 +53,10 @@ IDENTITY = {
     "i_object_id": "object_id",
     "i_app_label": "content_type__app_label",
     "i_model": "content_type__model",
+    "i_content_type": "content_type",
 }
 LABEL_IDENTITY = ("i_label", "i_category", "i_dom_id")
-OBJECT_IDENTITY = ("i_app_label", "i_model", "i_object_id", "i_label")
+OBJECT_IDENTITY = ("i_app_label", "i_model", "i_object_id", "i_label", "i_content_type")
 
 
 # --- Reading today's cache ---------------------------------------------------

@@ -82,6 +82,7 @@ class Ranked:
     dom_id: str = ""
     model: str = ""
     object_id: str = ""
+    content_type_id: int | None = None
     object: Any = None  # filled by resolve_objects()
 
     @property

@@ -84,6 +84,7 @@ def _ranked(row: dict[str, Any]) -> Ranked:
         dom_id=counter.dom_id,
         model=counter.model,
         object_id=counter.object_id,
+        content_type_id=row.get("i_content_type"),
     )
 
 
