@@ -2,7 +2,10 @@
 
 Not for production: the secret key is public and DEBUG is on. Environment
 variables let the browser test run it on its own database:
-``TRACKER_DEMO_DB`` (SQLite file) and ``TRACKER_DEMO_REPORT_TOKEN``.
+``TRACKER_DEMO_DB`` (SQLite file) and ``TRACKER_DEMO_REPORT_TOKEN``;
+``TRACKER_DEMO_MEMCACHED`` (``host:port``) counts in memcached instead of
+LocMemCache (the tests point it at a port where nothing listens, to show the
+pages survive a cache that is down).
 """
 
 import os
@@ -66,6 +69,11 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1_000_000},
     }
 }
+if os.environ.get("TRACKER_DEMO_MEMCACHED"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+        "LOCATION": os.environ["TRACKER_DEMO_MEMCACHED"],
+    }
 # The demo runs in one process, where LocMemCache is fine (check tracker.W001
 # warns about it because a second process would not see the counts).
 SILENCED_SYSTEM_CHECKS = ["tracker.W001"]

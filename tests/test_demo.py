@@ -70,3 +70,14 @@ def test_the_originals_root_urls(demo):
     assert fetch(demo + "/report/")[0] == 405
     # The demo checks Origin/Referer on beacons.
     assert fetch(demo + "/track/?labels=x")[0] == 403
+
+
+def test_pages_survive_a_cache_that_is_down(tmp_path):
+    """Counting and live counts fail silently: the pages still answer."""
+    with demo_server(tmp_path, TRACKER_DEMO_MEMCACHED="127.0.0.1:1") as base:
+        for path in ("/", "/links/", "/articles/", "/articles/1/"):
+            status, _, _ = fetch(base + path)
+            assert status == 200, path
+        status, _, body = fetch(base + "/tracker/track/?labels=x", Referer=base + "/")
+        assert status == 503
+        assert b"unavailable" in body
