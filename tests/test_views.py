@@ -94,6 +94,21 @@ def test_post_bodies_answer_204_and_count(client, body, content_type):
     assert live("a|b:c:d") == {Counter("a"): 1, Counter("b", "c", "d"): 1}
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_beacon_answers_carry_what_add_never_cache_headers_gives(client, method):
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+    from django.utils.http import parse_http_date
+
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+    response = getattr(client, method)(TRACK, {"labels": "a"})
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    # Expires is "now"; the two may straddle a second.
+    expires = parse_http_date(response["Expires"])
+    assert abs(expires - parse_http_date(expected["Expires"])) <= 1
+
+
 def test_multipart_form_counts(client):
     assert client.post(TRACK, {"labels": "a|b"}).status_code == 204
     assert live("a|b") == {Counter("a"): 1, Counter("b"): 1}
