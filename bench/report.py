@@ -43,21 +43,22 @@ BASELINE = {
 
 def http_table(summaries: dict[str, Summary]) -> list[str]:
     lines = [
-        "| scenario | req/s | p50 ms | p99 ms | x empty (a) | x baseline | counts |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| key | scenario | req/s | p50 ms | p99 ms | x empty | x baseline | counts |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    checks: dict[str, list[str]] = {}
     for key, s in summaries.items():
         vs_empty = _ratio(summaries, key, "a_empty")
         base = BASELINE.get(key)
         vs_base = _ratio(summaries, key, base) if base else None
-        counts = ("ok" if s.counted_ok else "WRONG") + (
-            f": {s.check}" if s.check else ""
-        )
+        checks.setdefault(s.check, []).append(key)
         lines.append(
-            f"| {s.title} | {s.rps:,.0f} | {s.p50_ms:.2f} | {s.p99_ms:.2f} | "
+            f"| {key} | {s.title} | {s.rps:,.0f} | {s.p50_ms:.2f} | {s.p99_ms:.2f} | "
             f"{_fmt(vs_empty)} | {_fmt(vs_base)}{f' ({base})' if base else ''} | "
-            f"{counts} |"
+            f"{'ok' if s.counted_ok else 'WRONG'} |"
         )
+    lines += ["", "Counts checked after every run:"]
+    lines += [f"- {', '.join(keys)}: {check}" for check, keys in checks.items()]
     return lines
 
 

@@ -30,8 +30,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "the current interpreter; checks only that it works and counts correctly",
     )
     parser.add_argument("--no-venv", action="store_true", help="use this interpreter")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per scenario")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per scenario")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument(
         "--no-peers", action="store_true", help="skip djinsight/hitcount"
