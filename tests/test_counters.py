@@ -371,3 +371,35 @@ def test_object_tokens_round_trip_and_refuse_tampering():
     for bad in (token[:-2] + "xx", "", "x" * 2000, 42):
         with pytest.raises(BadSignature):
             read_object_token(bad)
+
+
+def test_memcached_connection_outlives_the_request(shared_cache_backend, monkeypatch):
+    """Django disconnects memcached after every request; the tracker's cache stays
+    connected, so a beacon does not open a new connection (bench/README.md)."""
+    from django.core.signals import request_finished
+
+    Tracker().incr_labels("kept")
+    opened = []
+    original = socket.socket.connect
+
+    def counting(sock, address):
+        opened.append(address)
+        return original(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counting)
+    request_finished.send(sender=None)  # Django's close_caches() runs
+    assert Tracker().incr_labels("kept") is True
+    assert opened == []
+    assert counts(labels="kept") == {Counter("kept"): 2}
+
+
+def test_only_caches_that_django_disconnects_get_their_own_object(settings):
+    assert get_backend("default").cache is caches["default"]  # locmem
+    if "memcached" in settings.CACHES:
+        own = get_backend("memcached").cache
+        assert own is not caches["memcached"]
+        assert get_backend("memcached").cache is own
+        settings.CACHES = {**settings.CACHES}  # a new configuration: a new object
+        assert get_backend("memcached").cache is not own
+    if "redis" in settings.CACHES:
+        assert get_backend("redis").cache is caches["redis"]

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.module_loading import import_string
 from tracker import visitors
 from tracker.backends import redis as redis_backend
 from tracker.backends.base import CounterBackend, Hit, RateLimited
-from tracker.backends.cache import CacheBackend
+from tracker.backends.cache import CacheBackend, tracker_cache
 from tracker.conf import tracker_settings
 from tracker.exceptions import CounterLimitReached, InvalidLabel
 from tracker.keys import Counter, unpack
@@ -37,7 +36,7 @@ def local_today() -> datetime.date:
 
 def get_backend(alias: str | None = None) -> CounterBackend:
     """The counter backend for the tracker's cache alias."""
-    cache = caches[alias or tracker_settings.CACHE_ALIAS]
+    cache = tracker_cache(alias or tracker_settings.CACHE_ALIAS)
     path = tracker_settings.BACKEND
     if path:
         backend_class = import_string(path)
