@@ -403,3 +403,27 @@ def test_only_caches_that_django_disconnects_get_their_own_object(settings):
         assert get_backend("memcached").cache is not own
     if "redis" in settings.CACHES:
         assert get_backend("redis").cache is caches["redis"]
+
+
+def test_kept_memcached_clients_of_finished_threads_are_released(shared_cache_backend):
+    """runserver serves each request in a new thread: each thread's kept client
+    must go away with its thread, not pile up with an open socket each."""
+    import gc
+    import threading
+
+    from tracker.backends import cache as cache_module
+
+    if not shared_cache_backend.startswith("memcached"):
+        pytest.skip("only memcached caches are kept per thread")
+    gc.collect()
+    before = len(cache_module._every_kept)
+    threads = [
+        threading.Thread(target=Tracker().incr_labels, args=("t",)) for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    del threads, thread
+    gc.collect()
+    assert len(cache_module._every_kept) <= before
+    assert counts(labels="t") == {Counter("t"): 5}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,7 +47,9 @@ _ATTEMPTS = 4
 # thread, which Django never closes. Other caches are used as Django gives them.
 _kept = threading.local()
 _generation = [0]  # bumped when CACHES changes, so that no thread keeps an old one
-_every_kept: list[Any] = []  # to close them all then, whichever thread made them
+# To close them all then, whichever thread made them. Weak: a thread that ends
+# (runserver starts one per request) must not leave its connection open here.
+_every_kept: weakref.WeakSet[Any] = weakref.WeakSet()
 _kept_lock = threading.Lock()
 
 
@@ -61,8 +64,10 @@ def tracker_cache(alias: str) -> Any:
     own = kept[1].get(alias)
     if own is None:
         own = kept[1][alias] = caches.create_connection(alias)
+        # Closed when its thread goes away: runserver starts a thread per request.
+        weakref.finalize(threading.current_thread(), own.close)
         with _kept_lock:
-            _every_kept.append(own)
+            _every_kept.add(own)
     return own
 
 
@@ -71,7 +76,7 @@ def _forget_kept_caches(*, setting: str, **kwargs: Any) -> None:
     if setting == "CACHES":
         _generation[0] += 1
         with _kept_lock:
-            stale = _every_kept[:]
+            stale = list(_every_kept)
             _every_kept.clear()
         for cache in stale:
             cache.close()
