@@ -85,14 +85,21 @@ def wrk(
     raise RuntimeError(f"wrk printed no summary:\n{output}")
 
 
-def settled(served_file: str, quiet: float = 0.3, limit: float = 10) -> tuple[int, int]:
-    """The served counts once the server has finished what wrk left in flight."""
+def settled(
+    served_file: str, at_least: int, quiet: float = 0.3, limit: float = 30
+) -> tuple[int, int]:
+    """The served counts once the server has finished what wrk left in flight.
+
+    Done when nothing changed for ``quiet`` seconds and the server's total has
+    reached ``at_least`` (what it had served before, plus the responses wrk
+    read: a loaded worker may not have run its post_request hook yet).
+    """
     deadline = time.monotonic() + limit
     last = read_served(served_file)
     while time.monotonic() < deadline:
         time.sleep(quiet)
         now = read_served(served_file)
-        if now == last:
+        if now == last and sum(now) >= at_least:
             break
         last = now
     return last
@@ -105,8 +112,14 @@ def run_once(
     before = scenario.read_counts() if scenario.read_counts else []
     ok_before, other_before = read_served(scenario.server.served_file)
     result = wrk(scenario, seconds, connections, threads)
-    ok_after, other_after = settled(scenario.server.served_file)
-    after = scenario.read_counts() if scenario.read_counts else []
+    # wrk's count includes its non-2xx responses; the file counts since start.
+    at_least = ok_before + other_before + int(result["requests"])
+    while True:
+        ok_after, other_after = settled(scenario.server.served_file, at_least)
+        after = scenario.read_counts() if scenario.read_counts else []
+        # A request finishing while the counts were read: read both again.
+        if read_served(scenario.server.served_file) == (ok_after, other_after):
+            break
     served_ok, served_other = ok_after - ok_before, other_after - other_before
     errors = {
         name: int(result[name])
