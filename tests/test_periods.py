@@ -57,16 +57,21 @@ def cache_reads(monkeypatch):
     calls: list[int] = []
     real = aggregates.get_backend
 
-    def spying(alias=None):
-        backend = real(alias)
-        read_values = backend.read_values
+    class Spy:
+        """The real backend (kept per cache, so not altered), reads counted."""
 
-        def counted(day, counters):
+        def __init__(self, backend):
+            self._backend = backend
+
+        def __getattr__(self, name):
+            return getattr(self._backend, name)
+
+        def read_values(self, day, counters):
             calls.append(len(counters))
-            return read_values(day, counters)
+            return self._backend.read_values(day, counters)
 
-        backend.read_values = counted
-        return backend
+    def spying(alias=None):
+        return Spy(real(alias))
 
     monkeypatch.setattr(aggregates, "get_backend", spying)
     return calls

@@ -371,6 +371,62 @@ def test_allowed_labels_as_a_callable(client, settings):
     assert live("buy:shop|buy:blog|buy") == {Counter("buy", "shop"): 1}
 
 
+CLOSED_SHOPS: set[str] = set()
+
+
+def open_shops_only(item) -> bool:
+    """An allow-list callable that changes its mind, for the test below."""
+    return item.category not in CLOSED_SHOPS
+
+
+def test_a_repeated_query_is_checked_against_the_allow_list_each_time(client, settings):
+    """Repeats of a query skip parsing (views._recent_queries), not the allow-list."""
+    settings.TRACKER_ALLOWED_LABELS = "tests.test_views.open_shops_only"
+    assert client.get(TRACK, {"labels": "buy:north"}).status_code == 200
+    CLOSED_SHOPS.add("north")
+    try:
+        response = client.get(TRACK, {"labels": "buy:north"})
+    finally:
+        CLOSED_SHOPS.clear()
+    assert (response.status_code, response.json()["rule"]) == (400, "not_allowed")
+    assert client.get(TRACK, {"labels": "buy:north"}).status_code == 200
+    assert live("buy:north") == {Counter("buy", "north"): 2}
+
+
+def test_a_repeated_query_is_validated_again_after_a_setting_changes(client, settings):
+    assert client.get(TRACK, {"labels": "a|b|c"}).status_code == 200
+    settings.TRACKER_MAX_ITEMS = 2
+    response = client.get(TRACK, {"labels": "a|b|c"})
+    assert (response.status_code, response.json()["rule"]) == (400, "too_many_items")
+    assert live("a|b") == {Counter("a"): 1, Counter("b"): 1}
+    assert live("c") == {Counter("c"): 1}
+
+
+def test_remembered_queries_are_bounded(client, monkeypatch):
+    from tracker import views
+
+    monkeypatch.setattr(views, "_MAX_RECENT_QUERIES", 10)
+    for number in range(25):
+        assert client.get(TRACK, {"labels": f"q{number}"}).status_code == 200
+        assert len(views._recent_queries) <= 10
+    for number in range(25):  # forgotten or not, each still counts
+        assert client.get(TRACK, {"labels": f"q{number}"}).status_code == 200
+    counted = live("|".join(f"q{n}" for n in range(13)))
+    counted |= live("|".join(f"q{n}" for n in range(13, 25)))
+    assert counted == {Counter(f"q{n}"): 2 for n in range(25)}
+
+
+def test_bad_queries_are_not_remembered(client):
+    from tracker import views
+
+    assert client.get(TRACK, {"labels": "a|b"}).status_code == 200
+    for _ in range(2):
+        response = client.get(TRACK, {"labels": "a||b"})
+        assert (response.status_code, response.json()["rule"]) == (400, "empty_item")
+    assert "labels=a%7Cb" in views._recent_queries
+    assert "labels=a%7C%7Cb" not in views._recent_queries
+
+
 def test_allowed_labels_do_not_apply_to_signed_objects(client, settings):
     settings.TRACKER_ALLOWED_LABELS = []
     assert client.get(TRACK, {"labels": "a"}).status_code == 400

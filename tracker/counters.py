@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -28,25 +29,49 @@ MAX_COUNT = 1 << 24
 
 
 def local_today() -> datetime.date:
-    """Today in ``settings.TIME_ZONE``: the day a hit happening now counts on."""
+    """Today in ``settings.TIME_ZONE``: the day a hit happening now counts on.
+
+    Always ``TIME_ZONE``, even while a site has activated a visitor's own time
+    zone: every process must put a hit on the same day.
+    """
     if settings.USE_TZ:
-        return timezone.localdate()
+        return timezone.now().astimezone(timezone.get_default_timezone()).date()
     return datetime.date.today()  # Django sets the process TZ to TIME_ZONE
+
+
+# The backend last built in this thread for each alias, with the cache object
+# and settings it was built from (Django's cache objects are one per thread).
+# Every hit needs one; building it means looking at the cache's class and, on
+# Redis, finding its client and script. Thread-local, so that nothing here
+# outlives the thread and its cache object.
+_built = threading.local()
 
 
 def get_backend(alias: str | None = None) -> CounterBackend:
     """The counter backend for the tracker's cache alias."""
-    cache = tracker_cache(alias or tracker_settings.CACHE_ALIAS)
-    path = tracker_settings.BACKEND
+    alias = alias or tracker_settings.CACHE_ALIAS
+    cache = tracker_cache(alias)
+    config = (
+        tracker_settings.BACKEND,
+        tracker_settings.KEY_PREFIX,
+        tracker_settings.KEY_TIMEOUT,
+    )
+    built = getattr(_built, "backends", None)
+    if built is None:
+        built = _built.backends = {}
+    kept = built.get(alias)
+    if kept is not None and kept[0] is cache and kept[1] == config:
+        return kept[2]
+    path, prefix, timeout = config
     if path:
         backend_class = import_string(path)
     elif redis_backend.supports(cache):
         backend_class = redis_backend.RedisBackend
     else:
         backend_class = CacheBackend
-    return backend_class(
-        cache, prefix=tracker_settings.KEY_PREFIX, timeout=tracker_settings.KEY_TIMEOUT
-    )
+    backend = backend_class(cache, prefix=prefix, timeout=timeout)
+    built[alias] = (cache, config, backend)
+    return backend
 
 
 def label_counters(query: str | Iterable[str] | Iterable[Item]) -> list[Counter]:
