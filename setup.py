@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).parent
 VERSION = re.search(
@@ -20,7 +20,11 @@ setup(
     long_description=(HERE / "README.rst").read_text(encoding="utf-8"),
     long_description_content_type="text/x-rst",
     license="BSD-3-Clause",
-    packages=find_packages(include=["tracker", "tracker.*"]),
+    # Namespace discovery, so that the template, static and locale folders
+    # are packaged as data without setuptools warning about each of them.
+    packages=find_namespace_packages(
+        include=["tracker", "tracker.*"], exclude=["*.__pycache__"]
+    ),
     include_package_data=True,
     zip_safe=False,
     python_requires=">=3.11",
@@ -51,11 +55,9 @@ setup(
         "Framework :: Django",
         "Framework :: Django :: 5.2",
         "Intended Audience :: Developers",
-        "License :: OSI Approved :: BSD License",
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.11",
-        "Programming Language :: Python :: 3.12",
         "Topic :: Internet :: WWW/HTTP :: Site Management",
     ],
 )
