@@ -29,7 +29,10 @@ class Hit:
     ``visitor`` (a hashed visitor id) also counts each counter's distinct-visitor
     twin once per visitor and day. ``create_limit`` caps the counters anonymous
     clients may create that day. ``rate_key``/``rate_limit``/``rate_window``
-    apply a per-client rate limit in the same round trip where possible.
+    apply a per-client rate limit in the same round trip where possible;
+    ``rate_key`` is a complete key, already carrying ``TRACKER_KEY_PREFIX``
+    (the caller builds it: :func:`tracker.guards.rate_key`), to which only the
+    Django cache's own prefix is added.
     """
 
     day: datetime.date
