@@ -314,6 +314,20 @@ def test_redis_sends_a_whole_call_in_one_round_trip(cache_backend):
     assert len(sent) == 2
 
 
+@pytest.mark.parametrize("cache_backend", REDIS_BACKENDS, indirect=True)
+def test_redis_counts_thousands_of_counters_in_one_call(cache_backend):
+    """The script checks keys in groups: Lua's unpack() fails beyond about 8,000."""
+    many = [Counter(f"many{n}") for n in range(9000)]
+    tracker = Tracker()
+    assert tracker.incr_counters(many) is True  # all created
+    assert tracker.incr_counters(many[:1] + many) is True  # one repeated
+    found = tracker.live_counts(labels=[counter.label for counter in many[:20]])
+    assert found == {Counter("many0"): 3} | dict.fromkeys(many[1:20], 2)
+    values = get_backend().read_values(local_today(), many)
+    assert sorted({unpack(value)[1] for value in values.values()}) == [2, 3]
+    assert len(values) == 9000
+
+
 def test_live_counts_cost_constant_round_trips(cache_backend):
     tracker = Tracker()
     labels = "|".join(f"l{n}:c:d{n}" for n in range(20))

@@ -52,17 +52,20 @@ if rate_key ~= '' then
   if used > rate_limit then return 1 end
 end
 
-if limit >= 0 then
-  local missing = 0
-  for i = FIRST, #ARGV, WIDTH do
-    if redis.call('EXISTS', ARGV[i]) == 0 then missing = missing + 1 end
-  end
-  if missing > 0 then
-    local made = tonumber(redis.call('GET', new_key) or '0')
-    if made + missing > limit then return 2 end
-    redis.call('INCRBY', new_key, missing)
-    keep(new_key, ttl)
-  end
+local keys = {}
+for i = FIRST, #ARGV, WIDTH do keys[#keys + 1] = ARGV[i] end
+local existing = 0
+for first = 1, #keys, 1000 do  -- unpack() has a limit
+  local last = math.min(first + 999, #keys)
+  existing = existing + redis.call('EXISTS', unpack(keys, first, last))
+end
+local missing = #keys - existing
+
+if limit >= 0 and missing > 0 then
+  local made = tonumber(redis.call('GET', new_key) or '0')
+  if made + missing > limit then return 2 end
+  redis.call('INCRBY', new_key, missing)
+  keep(new_key, ttl)
 end
 
 -- List the counter in the day's registry; its slot number is its generation.
@@ -103,7 +106,12 @@ local function bump(key, identity, dom_prefix, by)
 end
 
 for i = FIRST, #ARGV, WIDTH do
-  bump(ARGV[i], ARGV[i + 1], ARGV[i + 2], count)
+  if missing == 0 then
+    -- The steady state, by far the most common: every counter exists.
+    redis.call('INCRBY', ARGV[i], count)
+  else
+    bump(ARGV[i], ARGV[i + 1], ARGV[i + 2], count)
+  end
   local seen = ARGV[i + 3]
   if seen ~= '' and redis.call('SET', seen, '1', 'NX', 'EX', seen_ttl) then
     bump(ARGV[i + 4], ARGV[i + 5], '', 1)
