@@ -380,7 +380,7 @@ def open_shops_only(item) -> bool:
 
 
 def test_a_repeated_query_is_checked_against_the_allow_list_each_time(client, settings):
-    """Repeats of a query skip parsing (views._recent_queries), not the allow-list."""
+    """Repeats of a query skip parsing (beacons._recent_queries), not the allow-list."""
     settings.TRACKER_ALLOWED_LABELS = "tests.test_views.open_shops_only"
     assert client.get(TRACK, {"labels": "buy:north"}).status_code == 200
     CLOSED_SHOPS.add("north")
@@ -403,12 +403,12 @@ def test_a_repeated_query_is_validated_again_after_a_setting_changes(client, set
 
 
 def test_remembered_queries_are_bounded(client, monkeypatch):
-    from tracker import views
+    from tracker import beacons
 
-    monkeypatch.setattr(views, "_MAX_RECENT_QUERIES", 10)
+    monkeypatch.setattr(beacons, "_MAX_RECENT_QUERIES", 10)
     for number in range(25):
         assert client.get(TRACK, {"labels": f"q{number}"}).status_code == 200
-        assert len(views._recent_queries) <= 10
+        assert len(beacons._recent_queries) <= 10
     for number in range(25):  # forgotten or not, each still counts
         assert client.get(TRACK, {"labels": f"q{number}"}).status_code == 200
     counted = live("|".join(f"q{n}" for n in range(13)))
@@ -417,14 +417,14 @@ def test_remembered_queries_are_bounded(client, monkeypatch):
 
 
 def test_bad_queries_are_not_remembered(client):
-    from tracker import views
+    from tracker import beacons
 
     assert client.get(TRACK, {"labels": "a|b"}).status_code == 200
     for _ in range(2):
         response = client.get(TRACK, {"labels": "a||b"})
         assert (response.status_code, response.json()["rule"]) == (400, "empty_item")
-    assert "labels=a%7Cb" in views._recent_queries
-    assert "labels=a%7C%7Cb" not in views._recent_queries
+    assert "labels=a%7Cb" in beacons._recent_queries
+    assert "labels=a%7C%7Cb" not in beacons._recent_queries
 
 
 def test_allowed_labels_do_not_apply_to_signed_objects(client, settings):

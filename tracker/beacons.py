@@ -5,22 +5,32 @@
 ``{"labels": [...]}``, a bare list, or ``{"object": "<token>"}``) or plain
 text (what ``navigator.sendBeacon`` sends for a string). No counting here:
 :func:`read_beacon` only turns the request into a :class:`Beacon` or raises
-:class:`BadBeacon` with the status and message to answer.
+:class:`BadBeacon` with the status and message to answer, and
+:func:`counters_of_request` turns that into validated counters.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
+from tracker import guards
 from tracker.conf import tracker_settings
+from tracker.counters import label_counters
+from tracker.exceptions import InvalidLabel
+from tracker.keys import Counter
+from tracker.labels import Item, parse_query
+from tracker.signing import read_object_token
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TEXT_TYPES = ("text/plain", "")
@@ -164,3 +174,64 @@ def _checked(beacon: Beacon) -> Beacon:
     if beacon.labels == "" or beacon.labels == []:
         raise BadBeacon(_("The labels are empty.") + " " + syntax_help())
     return beacon
+
+
+# The parsed labels of recent valid GET query strings, with their counters. A
+# site sends the same few queries over and over; a repeat skips reading the
+# query string, validating the labels and building the counters (about a
+# tenth of a beacon's CPU time, bench/README.md). Bounded, so that random
+# queries cannot grow it without limit, and emptied whenever a setting changes.
+_recent_queries: dict[str, tuple[list[Item], tuple[Counter, ...]]] = {}
+_MAX_RECENT_QUERIES = 1024
+
+
+def counters_of_request(
+    request: HttpRequest,
+) -> tuple[Sequence[Counter], bool, int | None]:
+    """The counters a ``track/`` request asks for, whether to count the visitor
+    too, and the cap on new counters that applies (None for signed objects).
+
+    Raises :class:`BadBeacon`, ``InvalidLabel`` (also for a label outside
+    ``TRACKER_ALLOWED_LABELS``) or ``BadSignature``.
+    """
+    query_string = request.META.get("QUERY_STRING", "")
+    is_get = request.method == "GET"
+    parsed = _recent_queries.get(query_string) if is_get else None
+    if parsed is None:
+        beacon = read_beacon(request)
+        if beacon.token is not None:
+            # The page was given this token by the server, so the object is
+            # not subject to the cap on counters that anonymous clients create.
+            counter = read_object_token(beacon.token)
+            return [counter], tracker_settings.UNIQUE_VISITORS != "none", None
+        items = parse_query(beacon.labels)
+        parsed = (items, tuple(label_counters(items)))
+        if is_get:
+            if len(_recent_queries) >= _MAX_RECENT_QUERIES:
+                _recent_queries.clear()
+            _recent_queries[query_string] = parsed
+    items, counters = parsed
+    # Asked every time: a callable allow-list may change its mind.
+    refused = guards.first_refused(items)
+    if refused is not None:
+        position, item = refused
+        raise InvalidLabel(
+            _(
+                "Item %(position)d %(item)r: the label %(label)r is not in "
+                "TRACKER_ALLOWED_LABELS."
+            )
+            % {"position": position, "item": str(item), "label": item.label},
+            rule="not_allowed",
+            item=str(item),
+            position=position,
+        )
+    return (
+        counters,
+        tracker_settings.UNIQUE_VISITORS == "all",
+        tracker_settings.MAX_NEW_COUNTERS_PER_DAY,
+    )
+
+
+@receiver(setting_changed)
+def _forget_recent_queries(**kwargs: Any) -> None:
+    _recent_queries.clear()

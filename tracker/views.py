@@ -9,8 +9,6 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import SuspiciousOperation
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
@@ -21,15 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tracker import guards
 from tracker.backends.base import RateLimited
-from tracker.beacons import BadBeacon, read_beacon
+from tracker.beacons import BadBeacon, counters_of_request
 from tracker.conf import tracker_settings
-from tracker.counters import Tracker, get_backend, label_counters, local_today
+from tracker.counters import Tracker, get_backend, local_today
 from tracker.dom_stats import StatsQueryError, dom_id_stats, read_query
 from tracker.exceptions import CounterLimitReached, FoldError, InvalidLabel
 from tracker.keys import Counter
-from tracker.labels import Item, parse_query
 from tracker.reports import fold
-from tracker.signing import read_object_token
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +105,7 @@ def track(request: HttpRequest) -> HttpResponse:
             403,
         )
     try:
-        counters, with_visitor, create_limit = _counters_of_request(request)
+        counters, with_visitor, create_limit = counters_of_request(request)
     except BadBeacon as error:
         return _error(str(error), error.status)
     except InvalidLabel as error:
@@ -126,62 +122,6 @@ def track(request: HttpRequest) -> HttpResponse:
     if reason:
         return _tracked(request, f"ignored; {reason}")
     return _count(request, counters, with_visitor, create_limit)
-
-
-# The parsed labels of recent valid GET query strings, with their counters. A
-# site sends the same few queries over and over; a repeat skips reading the
-# query string, validating the labels and building the counters (about a
-# tenth of a beacon's CPU time, bench/README.md). Bounded, so that random
-# queries cannot grow it without limit, and emptied whenever a setting changes.
-_recent_queries: dict[str, tuple[list[Item], tuple[Counter, ...]]] = {}
-_MAX_RECENT_QUERIES = 1024
-
-
-def _counters_of_request(
-    request: HttpRequest,
-) -> tuple[Sequence[Counter], bool, int | None]:
-    """The counters to increment, whether to count the visitor, the creation cap."""
-    query_string = request.META.get("QUERY_STRING", "")
-    is_get = request.method == "GET"
-    parsed = _recent_queries.get(query_string) if is_get else None
-    if parsed is None:
-        beacon = read_beacon(request)
-        if beacon.token is not None:
-            # The page was given this token by the server, so the object is
-            # not subject to the cap on counters that anonymous clients create.
-            counter = read_object_token(beacon.token)
-            return [counter], tracker_settings.UNIQUE_VISITORS != "none", None
-        items = parse_query(beacon.labels)
-        parsed = (items, tuple(label_counters(items)))
-        if is_get:
-            if len(_recent_queries) >= _MAX_RECENT_QUERIES:
-                _recent_queries.clear()
-            _recent_queries[query_string] = parsed
-    items, counters = parsed
-    # Asked every time: a callable allow-list may change its mind.
-    refused = guards.first_refused(items)
-    if refused is not None:
-        position, item = refused
-        raise InvalidLabel(
-            _(
-                "Item %(position)d %(item)r: the label %(label)r is not in "
-                "TRACKER_ALLOWED_LABELS."
-            )
-            % {"position": position, "item": str(item), "label": item.label},
-            rule="not_allowed",
-            item=str(item),
-            position=position,
-        )
-    return (
-        counters,
-        tracker_settings.UNIQUE_VISITORS == "all",
-        tracker_settings.MAX_NEW_COUNTERS_PER_DAY,
-    )
-
-
-@receiver(setting_changed)
-def _forget_recent_queries(**kwargs: Any) -> None:
-    _recent_queries.clear()
 
 
 def _count(
