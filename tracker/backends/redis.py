@@ -127,6 +127,9 @@ LUA = (
     .replace("%(dom_slots)d", str(DOM_SLOTS))
 )
 
+_WIDTH = 6  # the script's arguments per counter (WIDTH in the script)
+_MAX_ARGS_MEMO = 512
+
 # One client per Django cache-client object (Django's RedisCache builds a new
 # redis.Redis on every get_client() call, which is the slow part of its incr).
 _clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -173,50 +176,77 @@ class RedisBackend(CounterBackend):
         if script is None:
             script = _scripts[self.client] = self.client.register_script(LUA)
         self.script = script
+        self._args_memo: dict[Any, tuple[list[str], list[str]]] = {}
 
     def _key(self, name: str) -> str:
         return str(self.cache.make_key(name))
 
     def increment(self, hit: Hit) -> None:
-        keys = self.keys(hit.day)
-        key = self._key
+        day_args, counter_args = self._fixed_args(hit.day, tuple(hit.counters))
         args: list[Any] = [
             self.timeout,
             hit.count,
             -1 if hit.create_limit is None else hit.create_limit,
-            key(keys.slots()),
-            key(keys.slot(0))[:-1],
-            key(keys.new_counters()),
+            *day_args,
             hit.seen_timeout or 1,
-            "" if hit.rate_key is None else key(hit.rate_key),
+            "" if hit.rate_key is None else self._key(hit.rate_key),
             hit.rate_limit,
             hit.rate_window or 1,
         ]
-        for counter in hit.counters:
-            dom_prefix = (
-                key(keys.dom_slot(counter.dom_id, 0))[:-1] if counter.dom_id else ""
-            )
-            if hit.visitor is None:
-                seen = twin_key = twin = ""
-            else:
-                seen = key(keys.seen(counter, hit.visitor))
-                twin_key, twin = (
-                    key(keys.counter(counter.twin())),
-                    counter.twin().encode(),
-                )
-            args += [
-                key(keys.counter(counter)),
-                counter.encode(),
-                dom_prefix,
-                seen,
-                twin_key,
-                twin,
-            ]
+        if hit.visitor is None:
+            args += counter_args
+        else:
+            keys = self.keys(hit.day)
+            for index, counter in enumerate(hit.counters):
+                twin = counter.twin()
+                args += [
+                    *counter_args[index * _WIDTH : index * _WIDTH + 3],
+                    self._key(keys.seen(counter, hit.visitor)),
+                    self._key(keys.counter(twin)),
+                    twin.encode(),
+                ]
         status = self.script(args=args, client=self.client)
         if status == 1:
             raise RateLimited
         if status == 2:
             raise CounterLimitReached
+
+    def _fixed_args(
+        self, day: datetime.date, counters: tuple[Counter, ...]
+    ) -> tuple[list[str], list[str]]:
+        """The script's arguments that depend only on the day and the counters.
+
+        Remembered for the last few hundred calls: a site counts the same few
+        label sets over and over, and these are most of a call's key building.
+        """
+        memo_key = (day, counters)
+        found = self._args_memo.get(memo_key)
+        if found is not None:
+            return found
+        keys = self.keys(day)
+        key = self._key
+        day_args = [
+            key(keys.slots()),
+            key(keys.slot(0))[:-1],
+            key(keys.new_counters()),
+        ]
+        counter_args: list[str] = []
+        for counter in counters:
+            dom_prefix = (
+                key(keys.dom_slot(counter.dom_id, 0))[:-1] if counter.dom_id else ""
+            )
+            counter_args += [
+                key(keys.counter(counter)),
+                counter.encode(),
+                dom_prefix,
+                "",  # the visitor's "seen" key, the twin's key, the twin
+                "",
+                "",
+            ]
+        if len(self._args_memo) >= _MAX_ARGS_MEMO:
+            self._args_memo.clear()
+        self._args_memo[memo_key] = (day_args, counter_args)
+        return day_args, counter_args
 
     def _mget(self, names: Sequence[str]) -> list[Any]:
         values: list[Any] = []
