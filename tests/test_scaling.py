@@ -50,6 +50,34 @@ def test_a_memcached_pool_spreads_counters_and_folds_them_exactly(settings, db_a
     assert sorted(set(counts)) == [10]
 
 
+def test_the_kept_pool_client_routes_keys_as_djangos_own_does(settings):
+    """The tracker's memcached client remembers which server a key goes to; it
+    must choose the same server as Django's cache object for every key."""
+    from tracker.backends.memcached import RememberingRendezvousHash
+
+    require(
+        "memcached_pool" in django_settings.CACHES,
+        "two servers in TRACKER_TEST_MEMCACHED",
+    )
+    settings.TRACKER_CACHE_ALIAS = "memcached_pool"
+    Tracker().incr_labels("warm")
+    kept = get_backend().cache._cache
+    djangos = caches["memcached_pool"]._cache
+    assert isinstance(kept.hasher, RememberingRendezvousHash)
+    assert type(djangos.hasher).__name__ == "RendezvousHash"
+    names = [f":1:tracker:key{n}" for n in range(500)]
+    for _ in range(2):  # computed, then remembered
+        routes = [kept.hasher.get_node(name) for name in names]
+        assert routes == [djangos.hasher.get_node(name) for name in names]
+    assert len(set(routes)) == 2
+    # A server that leaves (pymemcache drops a failing one) is forgotten.
+    gone = routes[0]
+    kept.hasher.remove_node(gone)
+    assert gone not in {kept.hasher.get_node(name) for name in names}
+    kept.hasher.add_node(gone)
+    assert [kept.hasher.get_node(name) for name in names] == routes
+
+
 def test_redis_replicas_are_never_read_by_the_fold(settings, db_alias):
     require("redis_replicas" in django_settings.CACHES, "TRACKER_TEST_REDIS")
     settings.TRACKER_CACHE_ALIAS = "redis_replicas"
@@ -68,3 +96,22 @@ def test_redis_replicas_are_never_read_by_the_fold(settings, db_alias):
     assert (summary.rows_created, summary.increments_moved) == (20, 60)
     tracker.incr_labels(QUERY)
     assert fold(using=db_alias).increments_moved == 20
+
+
+def test_a_sites_own_hasher_is_kept():
+    from django.core.cache.backends.memcached import PyMemcacheCache
+    from pymemcache.client.rendezvous import RendezvousHash
+
+    from tracker.backends.cache import _remember_servers
+    from tracker.backends.memcached import RememberingRendezvousHash
+
+    class SitesHasher(RendezvousHash):
+        pass
+
+    chosen = PyMemcacheCache("127.0.0.1:1", {"OPTIONS": {"hasher": SitesHasher}})
+    default = PyMemcacheCache("127.0.0.1:1", {})
+    for cache in (chosen, default):
+        _remember_servers(cache)
+    assert chosen._options["hasher"] is SitesHasher
+    assert default._options["hasher"] is RememberingRendezvousHash
+    assert isinstance(default._cache.hasher, RememberingRendezvousHash)

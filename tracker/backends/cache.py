@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends.memcached import BaseMemcachedCache
+from django.core.cache.backends.memcached import BaseMemcachedCache, PyMemcacheCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -64,11 +64,22 @@ def tracker_cache(alias: str) -> Any:
     own = kept[1].get(alias)
     if own is None:
         own = kept[1][alias] = caches.create_connection(alias)
+        _remember_servers(own)
         # Closed when its thread goes away: runserver starts a thread per request.
         weakref.finalize(threading.current_thread(), own.close)
         with _kept_lock:
             _every_kept.add(own)
     return own
+
+
+def _remember_servers(cache: Any) -> None:
+    """Give a kept PyMemcacheCache the remembering hasher, unless a site chose one."""
+    if not isinstance(cache, PyMemcacheCache) or "_cache" in cache.__dict__:
+        return  # another client, or one already made
+    if "hasher" not in cache._options:
+        from tracker.backends.memcached import RememberingRendezvousHash
+
+        cache._options = {**cache._options, "hasher": RememberingRendezvousHash}
 
 
 @receiver(setting_changed)
