@@ -187,8 +187,14 @@ HAMMER_PAIRS = [
 ]
 
 
-def hammer_jobs(db: str, log: Path, stop: Path, seed: int) -> tuple[list, list, dict]:
-    """The writers', the folders' and the victim's jobs."""
+def hammer_jobs(
+    db: str, log: Path, stop: Path, writers_stop: Path, seed: int
+) -> tuple[list, list, dict]:
+    """The writers', the folders' and the victim's jobs.
+
+    Writers make at least CALLS calls each and go on until ``writers_stop``
+    appears, so that they are still counting when the victim is killed.
+    """
     at = start_time(2.0)
     writer = {
         "kind": "increment",
@@ -196,6 +202,8 @@ def hammer_jobs(db: str, log: Path, stop: Path, seed: int) -> tuple[list, list, 
         "objects": OBJECTS,
         "visitors": 40,
         "increments": CALLS,
+        "stop_file": str(writers_stop),
+        "max": CALLS * 50,
         "start_at": at,
     }
     folder = {
@@ -244,8 +252,11 @@ def test_hammer(cache_alias, db, settings, tmp_path, record_property):
     started, first_day = time.monotonic(), local_today()
     env = worker_env(cache_alias, databases=True)
     log, stop = tmp_path / "turns.log", tmp_path / "stop"
+    writers_stop = tmp_path / "writers-stop"
     seed = random.randrange(1 << 30)
-    writer_jobs, folder_jobs, victim_job = hammer_jobs(db, log, stop, seed)
+    writer_jobs, folder_jobs, victim_job = hammer_jobs(
+        db, log, stop, writers_stop, seed
+    )
     writers = [start(job, env) for job in writer_jobs]
     folders = [start(job, env) for job in folder_jobs]
     victim = start(victim_job, env)
@@ -264,11 +275,15 @@ def test_hammer(cache_alias, db, settings, tmp_path, record_property):
         killed_at = round(time.monotonic() - started, 2)
         writing = sum(writer.poll() is None for writer in writers)
         turns_before_kill = len(turns_of(log))
+        time.sleep(0.3)  # counts keep arriving after the kill too
+        writers_stop.touch()
         results = [collect(writer) for writer in writers]
+        assert writing == WRITERS, "the writers must still be counting at the kill"
         stop.touch()
         loop_folds = sum(collect(process)["folds"] for process in folders)
     finally:
         stop.touch()
+        writers_stop.touch()
         stop_all([*writers, *folders, victim])
     final_moved = final_folds(db, log)
 
