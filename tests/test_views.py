@@ -433,6 +433,16 @@ def test_allowed_labels_do_not_apply_to_signed_objects(client, settings):
     assert post_json(client, {"object": object_token(Article(pk=1))}).status_code == 204
 
 
+def test_a_repeated_label_is_one_new_counter_under_the_cap(
+    client, settings, cache_backend
+):
+    settings.TRACKER_MAX_NEW_COUNTERS_PER_DAY = 2
+    assert client.get(TRACK, {"labels": "a|a|b"}).status_code == 200
+    assert client.get(TRACK, {"labels": "c"}).status_code == 403
+    assert client.get(TRACK, {"labels": "a|b|a"}).status_code == 200
+    assert live("a|b|c") == {Counter("a"): 4, Counter("b"): 2}
+
+
 def test_the_daily_cap_on_new_counters(client, settings, cache_backend):
     settings.TRACKER_MAX_NEW_COUNTERS_PER_DAY = 2
     assert client.get(TRACK, {"labels": "a|b"}).status_code == 200

@@ -52,8 +52,14 @@ if rate_key ~= '' then
   if used > rate_limit then return 1 end
 end
 
-local keys = {}
-for i = FIRST, #ARGV, WIDTH do keys[#keys + 1] = ARGV[i] end
+-- Each distinct counter once: a label repeated in a query is one new counter.
+local keys, listed = {}, {}
+for i = FIRST, #ARGV, WIDTH do
+  if not listed[ARGV[i]] then
+    listed[ARGV[i]] = true
+    keys[#keys + 1] = ARGV[i]
+  end
+end
 local existing = 0
 for first = 1, #keys, 1000 do  -- unpack() has a limit
   local last = math.min(first + 999, #keys)
